@@ -1,0 +1,31 @@
+#!/bin/bash
+# Applies the pinned updates to a Fedora base image. Runs inside the image being built, as root.
+# Usage: build.sh SNAPSHOT_DIR   (the DNF metadata snapshot, bind-mounted)
+set -euo pipefail
+
+here=$(dirname "$0")
+# shellcheck source=dnf.sh
+. "$here/dnf.sh"
+
+snapshot=${1:?usage: build.sh SNAPSHOT_DIR}
+: "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set (build argument)}"
+: "${FEDORA_RELEASE:?FEDORA_RELEASE must be set (build argument)}"
+export SOURCE_DATE_EPOCH
+
+check_release "$FEDORA_RELEASE"
+major=$(dnf_major)
+check_snapshot "$snapshot" "$major"
+configure_repos
+import_cache "$snapshot"
+
+# Without a tool to take the rpmdb out of WAL mode, the image cannot be reproducible (C01).
+packages=()
+if ! have_sql_tool; then
+  packages+=(sqlite)
+fi
+run_dnf "$major" upgrade
+if [ "${#packages[@]}" -gt 0 ]; then
+  run_dnf "$major" install "${packages[@]}"
+fi
+
+finalize_image "$major"
