@@ -5,7 +5,7 @@ import { composeLocalStack } from "./stacks/local";
 import { loadStackConfig } from "./stacks/load";
 
 const { config, warnings } = loadStackConfig();
-for (const w of warnings) pulumi.log.warn(w);
+for (const w of warnings) void pulumi.log.warn(w);
 
 if (config.kind !== "local") {
   throw new Error(`fedora-base:kind ${JSON.stringify(config.kind)} is not available yet`);

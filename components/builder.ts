@@ -37,6 +37,7 @@ export const inspectWithBuildx: BuilderInspector = (builderName) => {
     throw new Error(
       `builder.name: cannot inspect buildx builder ${JSON.stringify(builderName)}: ` +
         stderr.trim(),
+      { cause: err },
     );
   }
   return parseBuildkitVersions(out);

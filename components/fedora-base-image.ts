@@ -76,7 +76,7 @@ export class FedoraBaseImage extends pulumi.ComponentResource {
     super(FEDORA_BASE_IMAGE_TYPE, name, {}, opts);
 
     const warning = warnOldRelease(release);
-    if (warning) pulumi.log.warn(warning, this);
+    if (warning) void pulumi.log.warn(warning, this);
     const exporter = args.exporter ?? DEFAULT_EXPORTER;
     const platform = PLATFORMS[architecture];
     const files = baseRecipe();
@@ -94,7 +94,9 @@ export class FedoraBaseImage extends pulumi.ComponentResource {
       "org.opencontainers.image.created": rfc3339(epoch),
       "org.opencontainers.image.version": `${release}-${epoch}`,
       "org.opencontainers.image.title": "fedora-base",
-      "org.opencontainers.image.base.name": base?.tag ? `${base.name}:${base.tag}` : base?.name ?? "",
+      "org.opencontainers.image.base.name": base?.tag
+        ? `${base.name}:${base.tag}`
+        : (base?.name ?? ""),
       "org.opencontainers.image.base.digest": base?.digest ?? "",
       [LABELS.epoch]: String(epoch),
       [LABELS.release]: String(release),

@@ -22,11 +22,16 @@ export interface ImageOutputs {
   snapshotRef?: pulumi.Output<string>;
 }
 
+export interface IndexOutputs {
+  versionRef: pulumi.Output<string>;
+  movingRef: pulumi.Output<string | undefined>;
+}
+
 export interface StackOutputs {
   /** Per release, per architecture. */
   images: Record<string, Partial<Record<Architecture, ImageOutputs>>>;
   /** Per release: the version and moving index refs. */
-  indexes: Record<string, { versionRef: pulumi.Output<string>; movingRef: pulumi.Output<string | undefined> }>;
+  indexes: Record<string, IndexOutputs>;
   /** Per derived image, per architecture; plus its index. */
   derivedImages: Record<string, Partial<Record<Architecture, ImageOutputs>>>;
   derivedIndexes: Record<string, { versionRef: pulumi.Output<string> }>;

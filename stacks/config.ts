@@ -241,7 +241,8 @@ class Reader {
   unknownKeys(key: string, value: Record<string, unknown>, known: readonly string[]): void {
     for (const k of Object.keys(value).sort()) {
       if (!known.includes(k)) {
-        this.problem(`${key}.${k}`, `is not a known setting (known: ${known.join(", ")})`, value[k]);
+        const hint = `is not a known setting (known: ${known.join(", ")})`;
+        this.problem(`${key}.${k}`, hint, value[k]);
       }
     }
   }
@@ -294,7 +295,8 @@ function parseExporter(r: Reader, value: unknown): ExporterConfig | undefined {
       : 9
     : r.integer("exporter.compressionLevel", e.compressionLevel, 0, max, `an integer 0-${max}`);
   if (compression === "uncompressed" && !isBlank(e.compressionLevel)) {
-    r.problem("exporter.compressionLevel", "has no meaning without compression", e.compressionLevel);
+    const level = e.compressionLevel;
+    r.problem("exporter.compressionLevel", "has no meaning without compression", level);
   }
   if (!compression || compressionLevel === undefined) return undefined;
   return { ociMediaTypes, compression, compressionLevel };
@@ -335,7 +337,8 @@ function parseRelease(
         "are not bit-for-bit reproducible (rpm writes install times from the clock)",
     );
   }
-  const epoch = r.integer(`${at}.epoch`, rel.epoch, 1, now, "whole Unix seconds, not in the future");
+  const epochRule = "whole Unix seconds, not in the future";
+  const epoch = r.integer(`${at}.epoch`, rel.epoch, 1, now, epochRule);
   const baseImage = r.string(
     `${at}.baseImage`,
     rel.baseImage,

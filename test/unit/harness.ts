@@ -99,17 +99,6 @@ export async function settle(): Promise<void> {
   await settings.waitForRPCs();
 }
 
-/** Resolves an Output in update mode; fails the test rather than hang on an unknown. */
-export function unwrap<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    void pulumi.all([output, (output as unknown as { isKnown: Promise<boolean> }).isKnown])
-      .apply(([value]) => resolve(value));
-    void (output as unknown as { isKnown: Promise<boolean> }).isKnown.then((known) => {
-      if (!known) reject(new Error("output is unknown"));
-    });
-  });
-}
-
 export const BASE_DIGEST = `sha256:${"a".repeat(64)}`;
 export const SNAP_X86 = `127.0.0.1:5000/fedora-base/dnf-snapshot@sha256:${"b".repeat(64)}`;
 export const SNAP_ARM = `127.0.0.1:5000/fedora-base/dnf-snapshot@sha256:${"c".repeat(64)}`;
@@ -153,10 +142,12 @@ export async function runLocalStack(
   const recorder = new Recorder(opts.preview ?? false);
   await pulumi.runtime.setMocks(recorder, PROJECT, "test", opts.preview ?? false);
   recorder.captureOptions();
-  const { parseStackConfig } = await import("../../stacks/config");
-  const { composeLocalStack } = await import("../../stacks/local");
+  const { parseStackConfig } = await import("../../stacks/config.js");
+  const { composeLocalStack } = await import("../../stacks/local.js");
   const config: StackConfig = parseStackConfig(raw, NOW).config;
-  composeLocalStack(config, { inspect: () => opts.reported ?? [BUILDKIT] });
+  // By default the builder reports what the stack declares, as a correctly set up one does.
+  const reported = opts.reported ?? [config.builder.buildkitVersion];
+  composeLocalStack(config, { inspect: () => reported });
   await settle();
   return recorder;
 }
