@@ -2,8 +2,21 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** Where the recipes live inside this package, whatever the consumer's working directory. */
-export const RECIPE_ROOT = path.resolve(__dirname, "..", "recipe");
+/**
+ * Where the recipes live inside this package, whatever the consumer's working directory: next to
+ * the sources, or two levels up from the compiled `bin/components/`.
+ */
+export const RECIPE_ROOT = findRecipeRoot(__dirname);
+
+function findRecipeRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "recipe");
+    if (fs.existsSync(path.join(candidate, "image", "Containerfile"))) return candidate;
+    if (path.dirname(dir) === dir) {
+      throw new Error(`fedora-base: no recipe/ folder above ${from}; the package is incomplete`);
+    }
+  }
+}
 
 /**
  * Build contexts are staged under the program's working directory, at a path that depends only
