@@ -59,12 +59,16 @@ export class DerivedImage extends pulumi.ComponentResource {
     const repository = pulumi.output(
       args.registry.repository(`${args.imageName}-${base.architecture}`),
     );
-    const buildArgs = base.ref.apply((baseRef): Record<string, string> => ({
-      BASE_IMAGE: baseRef,
+    const baseName = `fedora-base-${base.architecture}`;
+    const pullFrom = args.registry.pullRepository?.(baseName) ?? args.registry.repository(baseName);
+    const buildArgs = pulumi.all([pullFrom, base.digest]).apply(
+      ([repo, digest]): Record<string, string> => ({
+      BASE_IMAGE: `${repo}@${digest}`,
       DERIVED_NAME: args.imageName,
       DERIVED_PACKAGES: [...packages].sort().join(" "),
       SOURCE_DATE_EPOCH: String(epoch),
-    }));
+    }),
+    );
     const labels = pulumi.all([buildArgs, base.digest]).apply(([ba, baseDigest]) => ({
       ...extraLabels,
       "org.opencontainers.image.created": rfc3339(epoch),

@@ -6,6 +6,12 @@ export interface ImageRegistry {
   /** Full repository reference (no tag) for a repository name such as `fedora-base-x86_64`. */
   repository(name: string): pulumi.Input<string>;
   /**
+   * The reference builders pull that repository by, when it differs from the push target: an
+   * alias keeps the account and region out of a derived image's build arguments. Default: the
+   * push target.
+   */
+  pullRepository?(name: string): pulumi.Input<string>;
+  /**
    * Credentials for pushes, if the builder has none of its own. Keep short-lived tokens out of
    * diffed inputs (C17): prefer a credential helper on the builder.
    */

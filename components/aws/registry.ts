@@ -10,7 +10,7 @@ import {
   pullPolicy,
   type RepositorySpec,
 } from "./policies";
-import { DOCKER_CONFIG_DIR, loginScript } from "./scripts";
+import { DOCKER_CONFIG_DIR, loginScript, REGISTRY_ALIAS } from "./scripts";
 
 export const ECR_REGISTRY_TYPE = "fedora-base:aws:Registry";
 
@@ -142,6 +142,14 @@ export class EcrRegistry extends pulumi.ComponentResource implements ImageRegist
     }
 
     this.registerOutputs({ repositoryArns: this.repositoryArns, login: this.login });
+  }
+
+  /**
+   * Builders pull the stack's own images through `REGISTRY_ALIAS` (a pull mirror of this
+   * registry on each builder), so no build argument names the account or the region.
+   */
+  pullRepository(name: string): string {
+    return this.repository(name).replace(/^[^/]+\//, `${REGISTRY_ALIAS}/`);
   }
 
   /** The URL of a repository the stack declared; throws for any other name. */

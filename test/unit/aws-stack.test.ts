@@ -520,6 +520,23 @@ describe("prod stack (Pulumi.prod.yaml)", () => {
       });
       assert.deepEqual(argsAndLabels(rec), before);
     });
+    it("keep derived images free of them too: the base is pulled through the alias", async () => {
+      const { rec } = await runProdStack({
+        edit: (raw) => {
+          raw.derivedImages = { toolbox: { release: 44, packages: ["git"] } };
+        },
+      });
+      const derived = rec.of(IMAGE).filter((r) => r.name.startsWith("toolbox-"));
+      assert.equal(derived.length, 2);
+      for (const image of derived) {
+        const text = JSON.stringify([image.inputs.buildArgs, image.inputs.labels]);
+        assert.ok(!text.includes(ACCOUNT), `${image.name} names the account: ${text}`);
+        assert.ok(!text.includes(REGION), `${image.name} names the region: ${text}`);
+        const args = image.inputs.buildArgs as Record<string, string>;
+        assert.match(args.BASE_IMAGE ?? "",
+          /^ecr\.fedora-base\.invalid\/fedora-base\/fedora-base-(x86_64|aarch64)@sha256:/);
+      }
+    });
   });
 
   describe("registry credentials", () => {
