@@ -8,6 +8,7 @@ import type { FedoraBaseImage } from "./fedora-base-image";
 import { LABELS } from "./fedora-base-image";
 import { buildDefinitionHash, derivedRecipe, stageContext } from "./recipe";
 import type { ImageRegistry } from "./registry";
+import { RegistryTag } from "./registry-tag";
 import { ArgsChecker, rfc3339 } from "./validate";
 
 export const DERIVED_IMAGE_TYPE = "fedora-base:index:DerivedImage";
@@ -111,14 +112,9 @@ export class DerivedImage extends pulumi.ComponentResource {
     );
     this.digest = image.digest;
     this.ref = pulumi.interpolate`${repository}@${image.digest}`;
-    const tag = new dockerbuild.Index(
+    const tag = new RegistryTag(
       `${name}-tag`,
-      {
-        tag: pulumi.interpolate`${repository}:${base.release}-${epoch}`,
-        sources: [this.ref],
-        push: true,
-        registry: args.registry.credentials,
-      },
+      { tag: pulumi.interpolate`${repository}:${base.release}-${epoch}`, digest: image.digest },
       { parent: this, retainOnDelete: true },
     );
     this.tag = tag.tag;

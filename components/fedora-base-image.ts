@@ -7,6 +7,7 @@ import type { ImageBuilder } from "./builder";
 import { DEFAULT_EXPORTER, exporterOptions, pushByDigestExport } from "./exporter";
 import { baseRecipe, buildDefinitionHash, stageContext } from "./recipe";
 import type { ImageRegistry } from "./registry";
+import { RegistryTag } from "./registry-tag";
 import { ArgsChecker, rfc3339, warnOldRelease } from "./validate";
 
 export const FEDORA_BASE_IMAGE_TYPE = "fedora-base:index:FedoraBaseImage";
@@ -53,7 +54,7 @@ export class FedoraBaseImage extends pulumi.ComponentResource {
   /** `repository@sha256:...` of the pushed image manifest. */
   public readonly ref: pulumi.Output<string>;
   public readonly digest: pulumi.Output<string>;
-  /** `repository:<release>-<epoch>`, held by an index so that refresh sees it move. */
+  /** `repository:<release>-<epoch>`, held by a `RegistryTag` so that refresh sees it move. */
   public readonly tag: pulumi.Output<string>;
   public readonly epoch: pulumi.Output<number>;
   public readonly snapshotRef: pulumi.Output<string>;
@@ -141,14 +142,9 @@ export class FedoraBaseImage extends pulumi.ComponentResource {
     this.digest = image.digest;
     this.ref = pulumi.interpolate`${repository}@${image.digest}`;
 
-    const tag = new dockerbuild.Index(
+    const tag = new RegistryTag(
       `${name}-tag`,
-      {
-        tag: pulumi.interpolate`${repository}:${tagName}`,
-        sources: [this.ref],
-        push: true,
-        registry: args.registry.credentials,
-      },
+      { tag: pulumi.interpolate`${repository}:${tagName}`, digest: image.digest },
       { parent: this, retainOnDelete: true },
     );
     this.tag = tag.tag;

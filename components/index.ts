@@ -6,5 +6,6 @@ export * from "./exporter";
 export * from "./fedora-base-image";
 export * from "./recipe";
 export * from "./registry";
+export * from "./registry-tag";
 export * from "./release-index";
 export * from "../stacks/config";

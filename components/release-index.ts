@@ -2,6 +2,7 @@ import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { ImageRegistry } from "./registry";
+import { RegistryTag } from "./registry-tag";
 
 export const RELEASE_INDEX_TYPE = "fedora-base:index:ReleaseIndex";
 
@@ -72,6 +73,16 @@ export class ReleaseIndex extends pulumi.ComponentResource {
             },
             { ...childOpts, dependsOn: [...args.dependsOn, version] },
           );
+    // docker-build's Index refresh updates only its `ref` output: guard each tag so that a
+    // moved or deleted tag shows as a change in `pulumi preview --refresh`.
+    const guard = (index: dockerbuild.Index, suffix: string) =>
+      new RegistryTag(
+        `${name}-${suffix}-tag`,
+        { tag: index.tag, digest: index.ref.apply((ref) => ref.split("@")[1] ?? "") },
+        { parent: this, retainOnDelete: true },
+      );
+    guard(version, "version");
+    if (moving) guard(moving, "moving");
     this.versionRef = version.ref;
     this.movingRef = moving ? moving.ref : pulumi.output(undefined);
 

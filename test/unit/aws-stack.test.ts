@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 
 import type { AwsStackOutputs } from "../../stacks/aws";
-import { PROJECT, Recorder, settle } from "./harness";
+import { PROJECT, Recorder, settle, TAG_TYPE } from "./harness";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
@@ -206,7 +206,8 @@ function countByType(rec: Recorder): Record<string, number> {
 /** Inputs of every image and index, by resource name. */
 function imageInputs(rec: Recorder): Record<string, unknown> {
   return Object.fromEntries(
-    [...rec.of(IMAGE), ...rec.of(INDEX)].map((r) => [r.name, plain(r.inputs)]),
+    [...rec.of(IMAGE), ...rec.of(INDEX), ...rec.of(TAG_TYPE)]
+      .map((r) => [r.name, plain(r.inputs)]),
   );
 }
 
@@ -244,9 +245,10 @@ describe("prod stack (Pulumi.prod.yaml)", () => {
           "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 6,
           "command:local:Command": 2,
           "command:remote:Command": 4,
-          // 3 releases x 2 architectures; tags: one per image, plus version and moving per release.
+          // 3 releases x 2 architectures; a version and a moving index per release; tags: one per
+          // image, plus a guard on each index tag.
           "docker-build:index:Image": 6,
-          "docker-build:index:Index": 12,
+          "docker-build:index:Index": 6,
           "fedora-base:aws:Builder": 2,
           "fedora-base:aws:BuilderAccess": 1,
           "fedora-base:aws:BuilderTls": 1,
@@ -256,6 +258,7 @@ describe("prod stack (Pulumi.prod.yaml)", () => {
           "fedora-base:index:FedoraBaseImage": 6,
           "fedora-base:index:ReleaseIndex": 3,
           "pulumi:providers:aws": 1,
+          [TAG_TYPE]: 12,
           "tls:index/certRequest:CertRequest": 2,
           "tls:index/locallySignedCert:LocallySignedCert": 2,
           "tls:index/privateKey:PrivateKey": 7,
@@ -462,7 +465,7 @@ describe("prod stack (Pulumi.prod.yaml)", () => {
           `${preview ? " (preview)" : ""}`, async () => {
           const before = imageInputs(preview ? basePreview : base);
           const { rec } = await runProdStack({ preview, edit });
-          assert.equal(Object.keys(before).length, 18);
+          assert.equal(Object.keys(before).length, 24);
           assert.deepEqual(imageInputs(rec), before);
         });
       }
@@ -572,8 +575,9 @@ describe("prod stack (Pulumi.prod.yaml)", () => {
           ...rec.of("aws:ecr/repositoryPolicy:RepositoryPolicy"),
           ...rec.of(IMAGE),
           ...rec.of(INDEX),
+          ...rec.of(TAG_TYPE),
         ];
-        assert.equal(published.length, 30);
+        assert.equal(published.length, 36);
         for (const r of published) assert.equal(r.retainOnDelete, true, r.name);
       });
 

@@ -7,12 +7,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { localConfig, runLocalStack } from "./harness";
+import { localConfig, runLocalStack, TAG_TYPE } from "./harness";
 
 type Raw = Record<string, unknown>;
 type Releases = Record<string, Record<string, unknown>>;
 
-const PUBLISHING = ["docker-build:index:Image", "docker-build:index:Index"];
+const PUBLISHING = ["docker-build:index:Image", "docker-build:index:Index", TAG_TYPE];
 
 /** Inputs of every image and index, by resource name. */
 async function inputsOf(raw: Raw): Promise<Map<string, string>> {
@@ -37,12 +37,12 @@ function edit(change: (raw: Raw, releases: Releases) => void): Raw {
 }
 
 const R44 = ["fedora-44-aarch64-image", "fedora-44-aarch64-tag", "fedora-44-moving",
-  "fedora-44-version", "fedora-44-x86_64-image", "fedora-44-x86_64-tag"];
+  "fedora-44-moving-tag", "fedora-44-version", "fedora-44-version-tag", "fedora-44-x86_64-image",
+  "fedora-44-x86_64-tag"];
 const R45 = R44.map((n) => n.replace("44", "45"));
 const TOOLBOX = R44.map((n) => n.replace("fedora", "toolbox"));
-const X86_44 = ["fedora-44-moving", "fedora-44-version", "fedora-44-x86_64-image",
-  "fedora-44-x86_64-tag", "toolbox-44-moving", "toolbox-44-version", "toolbox-44-x86_64-image",
-  "toolbox-44-x86_64-tag"];
+const X86_44 = ["moving", "moving-tag", "version", "version-tag", "x86_64-image", "x86_64-tag"]
+  .flatMap((n) => [`fedora-44-${n}`, `toolbox-44-${n}`]);
 
 describe("central contract", () => {
   let baseline: Map<string, string>;

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../stacks/config";
 
 export const PROJECT = "fedora-base";
+export const TAG_TYPE = "pulumi-nodejs:dynamic/fedora-base:RegistryTag";
 export const NOW = 1_790_000_000;
 export const BUILDKIT = "v0.34.2";
 

@@ -7,6 +7,7 @@ import {
   localConfig,
   runLocalStack,
   SNAP_X86,
+  TAG_TYPE,
 } from "./harness";
 
 const IMAGE = "docker-build:index:Image";
@@ -15,7 +16,7 @@ const INDEX = "docker-build:index:Index";
 describe("local stack", () => {
   for (const preview of [false, true]) {
     describe(preview ? "in preview" : "in update", () => {
-      it("registers one image and one version tag per release and architecture", async () => {
+      it("registers an image and a version tag per release and architecture", async () => {
         const rec = await runLocalStack(localConfig(), { preview });
         const images = rec.of(IMAGE).map((r) => r.name).sort();
         assert.deepEqual(images, [
@@ -26,26 +27,35 @@ describe("local stack", () => {
           "toolbox-44-aarch64-image",
           "toolbox-44-x86_64-image",
         ]);
-        const tags = rec.of(INDEX).map((r) => r.name).sort();
-        assert.deepEqual(tags, [
-          "fedora-44-aarch64-tag",
+        const indexes = rec.of(INDEX).map((r) => r.name).sort();
+        assert.deepEqual(indexes, [
           "fedora-44-moving",
           "fedora-44-version",
-          "fedora-44-x86_64-tag",
-          "fedora-45-aarch64-tag",
           "fedora-45-moving",
           "fedora-45-version",
-          "fedora-45-x86_64-tag",
-          "toolbox-44-aarch64-tag",
           "toolbox-44-moving",
           "toolbox-44-version",
+        ]);
+        const tags = rec.of(TAG_TYPE).map((r) => r.name).sort();
+        assert.deepEqual(tags, [
+          "fedora-44-aarch64-tag",
+          "fedora-44-moving-tag",
+          "fedora-44-version-tag",
+          "fedora-44-x86_64-tag",
+          "fedora-45-aarch64-tag",
+          "fedora-45-moving-tag",
+          "fedora-45-version-tag",
+          "fedora-45-x86_64-tag",
+          "toolbox-44-aarch64-tag",
+          "toolbox-44-moving-tag",
+          "toolbox-44-version-tag",
           "toolbox-44-x86_64-tag",
         ]);
       });
 
       it("retains every published image and index when its resource is deleted", async () => {
         const rec = await runLocalStack(localConfig(), { preview });
-        const published = [...rec.of(IMAGE), ...rec.of(INDEX)];
+        const published = [...rec.of(IMAGE), ...rec.of(INDEX), ...rec.of(TAG_TYPE)];
         assert.ok(published.length > 0);
         for (const r of published) assert.equal(r.retainOnDelete, true, r.name);
       });
@@ -108,14 +118,22 @@ describe("local stack", () => {
     assert.match(labels["io.fedora-base.build-definition"] ?? "", /^sha256:[0-9a-f]{64}$/);
   });
 
-  it("tags each architecture's image as <release>-<epoch> by digest", async () => {
+  it("tags each architecture's image as <release>-<epoch> at its digest", async () => {
     const rec = await runLocalStack(localConfig());
     const image = rec.named("fedora-44-x86_64-image");
     const tag = rec.named("fedora-44-x86_64-tag").inputs;
     assert.equal(tag.tag, "127.0.0.1:5000/fedora-base/fedora-base-x86_64:44-1764720000");
-    assert.deepEqual(tag.sources, [
-      `127.0.0.1:5000/fedora-base/fedora-base-x86_64@${digestOf(image.inputs)}`,
-    ]);
+    assert.equal(tag.digest, digestOf(image.inputs));
+  });
+
+  it("guards the release index tags so that a refresh sees them move", async () => {
+    const rec = await runLocalStack(localConfig());
+    for (const which of ["version", "moving"]) {
+      const index = rec.named(`fedora-44-${which}`).inputs;
+      const guard = rec.named(`fedora-44-${which}-tag`).inputs;
+      assert.equal(guard.tag, index.tag);
+      assert.equal(guard.digest, digestOf(index));
+    }
   });
 
   it("builds the release index from every architecture, then moves the release tag", async () => {

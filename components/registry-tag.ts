@@ -1,0 +1,93 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Inputs of a registry tag. `digest` is what the tag must point at; a refresh replaces it with
+ * what the registry says, so a moved or deleted tag shows as an update in preview.
+ */
+interface TagInputs {
+  /** `repository:tag` */
+  tag: string;
+  /** `sha256:<64 hex>`, or empty when the registry has no such tag. */
+  digest: string;
+}
+
+/**
+ * Points tags at digests with regctl (an OCI client), and reads them back. The functions are
+ * serialised into the Pulumi state and run in the engine's provider process, so they capture
+ * nothing and load what they use themselves.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const tagProvider: pulumi.dynamic.ResourceProvider<TagInputs, TagInputs> = {
+  async create(inputs) {
+    const { promisify } = require("node:util") as typeof import("node:util");
+    const { execFile } = require("node:child_process") as typeof import("node:child_process");
+    const run = promisify(execFile);
+    // Pointing a tag at what it already holds is a no-op, which registries with immutable tags
+    // (ECR) accept only if nothing is pushed: look first.
+    const current = await run("regctl", ["image", "digest", inputs.tag]).then(
+      (r) => r.stdout.trim(),
+      () => "",
+    );
+    if (current !== inputs.digest) {
+      const repo = inputs.tag.slice(0, inputs.tag.lastIndexOf(":"));
+      await run("regctl", ["image", "copy", `${repo}@${inputs.digest}`, inputs.tag]);
+    }
+    return { id: inputs.tag, outs: inputs };
+  },
+
+  async read(id, props) {
+    const { promisify } = require("node:util") as typeof import("node:util");
+    const { execFile } = require("node:child_process") as typeof import("node:child_process");
+    const tag = props?.tag ?? id;
+    let digest = "";
+    try {
+      digest = (await promisify(execFile)("regctl", ["image", "digest", tag])).stdout.trim();
+    } catch (err) {
+      // Only "no such tag" is drift; anything else (registry down) must not pass for one.
+      const stderr = String((err as { stderr?: unknown }).stderr ?? err);
+      if (!/not found|manifest unknown|404/i.test(stderr)) throw err;
+    }
+    return { id, props: { tag, digest } };
+  },
+
+  diff(_id, olds, news) {
+    const replaces = olds.tag === news.tag ? [] : ["tag"];
+    return Promise.resolve({
+      changes: olds.tag !== news.tag || olds.digest !== news.digest,
+      replaces,
+    });
+  },
+
+  async update(_id, _olds, news) {
+    await tagProvider.create(news);
+    return { outs: news };
+  },
+
+  // Deleting the resource never deletes the tag or what it points at: published images stay.
+  delete() {
+    return Promise.resolve();
+  },
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export interface RegistryTagArgs {
+  /** `repository:tag`, e.g. `registry.example.com/fedora-base-x86_64:44-1764720000`. */
+  tag: pulumi.Input<string>;
+  /** The digest the tag points at: `sha256:<64 hex>`. */
+  digest: pulumi.Input<string>;
+}
+
+/**
+ * A tag in an OCI registry, held so that `pulumi preview --refresh` sees it moved or deleted
+ * (docker-build's `Image` does not look at tags on refresh, and its `Index` refresh changes
+ * only an output). `pulumi up` points it back. Never deleted from the registry. Needs `regctl`
+ * on PATH, with access to the registry.
+ */
+export class RegistryTag extends pulumi.dynamic.Resource {
+  public declare readonly tag: pulumi.Output<string>;
+  public declare readonly digest: pulumi.Output<string>;
+
+  constructor(name: string, args: RegistryTagArgs, opts?: pulumi.CustomResourceOptions) {
+    super(tagProvider, name, args, opts, "fedora-base", "RegistryTag");
+  }
+}
