@@ -43,7 +43,8 @@ else
   pulumi stack select --create "$stack" >/dev/null
 fi
 
-# Releases and their base images, as `release<TAB>baseImage` lines.
+# Releases and their base images, as `release<TAB>baseImage<TAB>epoch` lines.
+# shellcheck disable=SC2016 # JavaScript, not shell
 releases=$(pulumi config get --stack "$stack" fedora-base:releases --json |
   node -e 'const c = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const r = c.objectValue ?? JSON.parse(c.value);
