@@ -4,12 +4,15 @@
 set -euo pipefail
 
 here=$(dirname "$0")
-# shellcheck source=../image/dnf.sh
+# shellcheck source-path=SCRIPTDIR source=../image/dnf.sh
 . "$here/dnf.sh"
 
 : "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set (build argument)}"
 : "${DERIVED_PACKAGES:?DERIVED_PACKAGES must be set (build argument)}"
+: "${DERIVED_NAME:?DERIVED_NAME must be set (build argument)}"
 export SOURCE_DATE_EPOCH
+
+install_recipe "$here" "/usr/share/fedora-base/derived/$DERIVED_NAME"
 
 major=$(dnf_major)
 read -r -a packages <<<"$DERIVED_PACKAGES"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 here=$(dirname "$0")
-# shellcheck source=dnf.sh
+# shellcheck source-path=SCRIPTDIR source=dnf.sh
 . "$here/dnf.sh"
 
 snapshot=${1:?usage: build.sh SNAPSHOT_DIR}
@@ -13,6 +13,8 @@ snapshot=${1:?usage: build.sh SNAPSHOT_DIR}
 export SOURCE_DATE_EPOCH
 
 check_release "$FEDORA_RELEASE"
+# The recipe travels inside the image, so a published image alone is enough to rebuild it.
+install_recipe "$here" /usr/share/fedora-base/recipe
 major=$(dnf_major)
 check_snapshot "$snapshot" "$major"
 configure_repos

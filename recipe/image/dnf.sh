@@ -196,6 +196,16 @@ finalize_rpmdb() {
   rm -f "$db-shm" "$db-wal"
 }
 
+# Copies the build context's files into the image. Written now, so their times are at or after
+# the epoch and the exporter clamps them to it; modes fixed, whatever the checkout's umask.
+install_recipe() {
+  local from=$1 to=$2 file
+  install -d -m 0755 "$to"
+  for file in "$from"/*; do
+    if [ -f "$file" ]; then install -m 0644 "$file" "$to/"; fi
+  done
+}
+
 write_package_list() {
   mkdir -p /usr/share/fedora-base
   rpm -qa --qf '%{NAME}\t%{EPOCHNUM}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n' | sort \
