@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { Buildx } from "./buildx";
 import type { CliActions, Target } from "./program";
 import { Regctl } from "./regctl";
+import { realOpsActions } from "./ops/actions";
 import type { Log } from "./run";
 import { snapshotExtract } from "./snapshot/extract";
 import { snapshotNew } from "./snapshot/new";
@@ -44,5 +45,6 @@ export function realActions(projectDir: string, log: Log): CliActions {
       withDeps(projectDir, target, log, (deps) => snapshotNew(deps, options)),
     snapshotExtract: (target, options) =>
       withDeps(projectDir, target, log, (deps) => snapshotExtract(deps, options)),
+    ops: realOpsActions(projectDir, log),
   };
 }

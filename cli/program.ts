@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { type Architecture, ConfigError } from "../stacks/config";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes";
 import { REGISTRY_TLS_MODES, type RegistryTls } from "./regctl";
+import { addOpsCommands, type OpsActions } from "./ops/commands";
 import { collectArchitecture, parsePinnedImage, parseRelease, parseStackName } from "./options";
 import type { SnapshotExtractOptions } from "./snapshot/extract";
 import type { SnapshotNewOptions } from "./snapshot/new";
@@ -24,6 +25,8 @@ export interface Target {
 export interface CliActions {
   snapshotNew(target: Target, options: SnapshotNewOptions): Promise<SnapshotReport>;
   snapshotExtract(target: Target, options: SnapshotExtractOptions): Promise<SnapshotReport>;
+  /** The operations commands (cli/ops); without them those commands fail when run. */
+  ops?: OpsActions;
 }
 
 interface CommonOptions extends Target {
@@ -52,7 +55,16 @@ function print(io: CliIo, report: SnapshotReport, json: boolean | undefined): vo
   io.out(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
 }
 
-export function buildProgram(actions: CliActions, io: CliIo): Command {
+/** The exit code a command that completed asks for (the operations commands set 10-13). */
+export interface ExitStatus {
+  code: number;
+}
+
+export function buildProgram(
+  actions: CliActions,
+  io: CliIo,
+  status: ExitStatus = { code: EXIT.ok },
+): Command {
   const program = new Command("fedora-base")
     .description("Tools for the fedora-base Pulumi project. Run as: npx tsx cli/main.ts ...")
     .exitOverride()
@@ -119,6 +131,11 @@ export function buildProgram(actions: CliActions, io: CliIo): Command {
       print(io, report, opts.json);
     });
 
+  addOpsCommands(program, actions.ops, {
+    out: (text) => io.out(text),
+    exit: (code) => (status.code = code),
+  });
+
   return program;
 }
 
@@ -132,9 +149,10 @@ export async function runCli(
   io: CliIo,
 ): Promise<number> {
   const json = argv.includes("--json");
+  const status: ExitStatus = { code: EXIT.ok };
   try {
-    await buildProgram(actions, io).parseAsync([...argv], { from: "user" });
-    return EXIT.ok;
+    await buildProgram(actions, io, status).parseAsync([...argv], { from: "user" });
+    return status.code;
   } catch (error) {
     let code: number = error instanceof ConfigError ? EXIT.config : EXIT.failed;
     let message = error instanceof Error ? error.message : String(error);

@@ -12,7 +12,7 @@ import {
   snapshotLabels,
 } from "./labels";
 import { tarHeader, tarPadding, tarTrailer } from "./tar";
-import { listTree } from "./tree";
+import { listTree, type TreeEntry } from "./tree";
 
 export const MEDIA_TYPES = {
   manifest: "application/vnd.oci.image.manifest.v1+json",
@@ -94,11 +94,27 @@ function readExport(source: string): DnfMajor {
   return major as DnfMajor;
 }
 
-/** Streams the canonical tar of `source/cache` through gzip into a blob. */
-function writeLayer(source: string, dest: string, epoch: number) {
-  const blobs = path.join(dest, "blobs", "sha256");
-  const partial = path.join(blobs, ".layer.partial");
-  const fd = fs.openSync(partial, "wx");
+/** What a canonical tar.gz was written as. */
+export interface TarGzResult {
+  /** `sha256:<hex>` of the compressed bytes. */
+  digest: string;
+  /** Compressed size in bytes. */
+  size: number;
+  /** `sha256:<hex>` of the uncompressed tar (a layer's `diff_id`). */
+  diffId: string;
+}
+
+/**
+ * Streams the canonical tar of `entries` (sorted, as `listTree` gives them) through gzip into
+ * `file`, which must not exist yet. Every member gets `mtime`; owner, modes and the gzip header
+ * are fixed (see tar.ts and GZIP_LEVEL), so equal entries give equal bytes.
+ */
+export function writeTarGz(
+  entries: readonly TreeEntry[],
+  mtime: number,
+  file: string,
+): TarGzResult {
+  const fd = fs.openSync(file, "wx");
   const tarHash = crypto.createHash("sha256");
   const gzHash = crypto.createHash("sha256");
   let size = 0;
@@ -114,8 +130,8 @@ function writeLayer(source: string, dest: string, epoch: number) {
   };
   try {
     const buffer = Buffer.alloc(READ_CHUNK);
-    for (const entry of listTree(source, "cache")) {
-      push(tarHeader({ path: entry.path, type: entry.type, size: entry.size, mtime: epoch }));
+    for (const entry of entries) {
+      push(tarHeader({ path: entry.path, type: entry.type, size: entry.size, mtime }));
       if (entry.type === "directory") continue;
       const input = fs.openSync(entry.source, "r");
       try {
@@ -138,9 +154,20 @@ function writeLayer(source: string, dest: string, epoch: number) {
   } finally {
     fs.closeSync(fd);
   }
-  const digest = `sha256:${gzHash.digest("hex")}`;
-  fs.renameSync(partial, path.join(blobs, digest.slice("sha256:".length)));
-  return { digest, size, diffId: `sha256:${tarHash.digest("hex")}` };
+  return {
+    digest: `sha256:${gzHash.digest("hex")}`,
+    size,
+    diffId: `sha256:${tarHash.digest("hex")}`,
+  };
+}
+
+/** Streams the canonical tar of `source/cache` through gzip into a blob. */
+function writeLayer(source: string, dest: string, epoch: number): TarGzResult {
+  const blobs = path.join(dest, "blobs", "sha256");
+  const partial = path.join(blobs, ".layer.partial");
+  const layer = writeTarGz(listTree(source, "cache"), epoch, partial);
+  fs.renameSync(partial, path.join(blobs, layer.digest.slice("sha256:".length)));
+  return layer;
 }
 
 /**
