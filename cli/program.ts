@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { type Architecture, ConfigError } from "../stacks/config";
 import { EXIT, EXIT_CODES_HELP } from "./exit-codes";
 import { REGISTRY_TLS_MODES, type RegistryTls } from "./regctl";
+import { amiCommand } from "./ami";
 import { addOpsCommands, type OpsActions } from "./ops/commands";
 import { collectArchitecture, parsePinnedImage, parseRelease, parseStackName } from "./options";
 import type { SnapshotExtractOptions } from "./snapshot/extract";
@@ -135,6 +136,7 @@ export function buildProgram(
     out: (text) => io.out(text),
     exit: (code) => (status.code = code),
   });
+  program.addCommand(amiCommand(undefined, (line) => io.err(`${line}\n`)));
 
   return program;
 }
