@@ -5,7 +5,7 @@ import { PLATFORMS, type ExporterConfig } from "../stacks/config";
 import type { ImageBuilder } from "./builder";
 import { DEFAULT_EXPORTER, exporterOptions, pushByDigestExport } from "./exporter";
 import type { FedoraBaseImage } from "./fedora-base-image";
-import { LABELS } from "./fedora-base-image";
+import { LABELS } from "./labels";
 import { buildDefinitionHash, derivedRecipe, stageContext } from "./recipe";
 import type { ImageRegistry } from "./registry";
 import { RegistryTag } from "./registry-tag";

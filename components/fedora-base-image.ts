@@ -6,23 +6,14 @@ import type { ExporterConfig } from "../stacks/config";
 import type { ImageBuilder } from "./builder";
 import { DEFAULT_EXPORTER, exporterOptions, pushByDigestExport } from "./exporter";
 import { baseRecipe, buildDefinitionHash, stageContext } from "./recipe";
+import { LABELS } from "./labels";
 import type { ImageRegistry } from "./registry";
 import { RegistryTag } from "./registry-tag";
 import { ArgsChecker, rfc3339, warnOldRelease } from "./validate";
 
 export const FEDORA_BASE_IMAGE_TYPE = "fedora-base:index:FedoraBaseImage";
 
-/** Label keys of the project's own, beside the OCI annotation keys. */
-export const LABELS = {
-  epoch: "io.fedora-base.epoch",
-  release: "io.fedora-base.release",
-  architecture: "io.fedora-base.architecture",
-  snapshot: "io.fedora-base.snapshot",
-  snapshotDigest: "io.fedora-base.snapshot.digest",
-  repos: "io.fedora-base.dnf.repos",
-  buildkitVersion: "io.fedora-base.buildkit.version",
-  buildDefinition: "io.fedora-base.build-definition",
-} as const;
+export { LABELS };
 
 export interface FedoraBaseImageArgs {
   /** Fedora release number, e.g. 44. Releases before 37 build, with a warning. */

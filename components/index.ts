@@ -4,6 +4,7 @@ export * from "./derived-image";
 export * from "./dnf-snapshot";
 export * from "./exporter";
 export * from "./fedora-base-image";
+export * from "./canonical-json";
 export * from "./recipe";
 export * from "./registry";
 export * from "./registry-tag";

@@ -2,6 +2,10 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+import { canonicalJson } from "./canonical-json";
+
+export { canonicalJson };
+
 /**
  * Where the recipes live inside this package, whatever the consumer's working directory: next to
  * the sources, or two levels up from the compiled `bin/components/`.
@@ -90,20 +94,6 @@ export function stageContext(name: string, files: ContextFiles): StagedContext {
     fs.chmodSync(target, 0o644);
   }
   return { location, dockerfile: path.join(location, "Containerfile") };
-}
-
-/** JSON with object keys sorted at every level, so equal values serialise equally. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    return `{${Object.keys(obj)
-      .sort()
-      .filter((k) => obj[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function sha256(text: string): string {

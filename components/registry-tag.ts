@@ -9,6 +9,17 @@ interface TagInputs {
   tag: string;
   /** `sha256:<64 hex>`, or empty when the registry has no such tag. */
   digest: string;
+  /**
+   * For a tag whose digest comes from a docker-build `Index`: the images the index holds. That
+   * Index's refresh follows a moved tag, so `digest` would follow the drift too; while `sources`
+   * stay the same, the tag must keep the digest this resource pinned.
+   */
+  sources?: string[];
+}
+
+interface TagState extends TagInputs {
+  /** The digest this resource last pointed the tag at (`digest` is what a refresh read). */
+  pinned?: string;
 }
 
 /**
@@ -17,22 +28,13 @@ interface TagInputs {
  * nothing and load what they use themselves.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
-const tagProvider: pulumi.dynamic.ResourceProvider<TagInputs, TagInputs> = {
+const tagProvider: pulumi.dynamic.ResourceProvider<TagInputs, TagState> = {
   async create(inputs) {
     const { promisify } = require("node:util") as typeof import("node:util");
     const { execFile } = require("node:child_process") as typeof import("node:child_process");
-    const run = promisify(execFile);
-    // Pointing a tag at what it already holds is a no-op, which registries with immutable tags
-    // (ECR) accept only if nothing is pushed: look first.
-    const current = await run("regctl", ["image", "digest", inputs.tag]).then(
-      (r) => r.stdout.trim(),
-      () => "",
-    );
-    if (current !== inputs.digest) {
-      const repo = inputs.tag.slice(0, inputs.tag.lastIndexOf(":"));
-      await run("regctl", ["image", "copy", `${repo}@${inputs.digest}`, inputs.tag]);
-    }
-    return { id: inputs.tag, outs: inputs };
+    const repo = inputs.tag.slice(0, inputs.tag.lastIndexOf(":"));
+    await promisify(execFile)("regctl", ["image", "copy", `${repo}@${inputs.digest}`, inputs.tag]);
+    return { id: inputs.tag, outs: { ...inputs, pinned: inputs.digest } };
   },
 
   async read(id, props) {
@@ -47,20 +49,31 @@ const tagProvider: pulumi.dynamic.ResourceProvider<TagInputs, TagInputs> = {
       const stderr = String((err as { stderr?: unknown }).stderr ?? err);
       if (!/not found|manifest unknown|404/i.test(stderr)) throw err;
     }
-    return { id, props: { tag, digest } };
+    return { id, props: { ...props, tag, digest } };
   },
 
   diff(_id, olds, news) {
-    const replaces = olds.tag === news.tag ? [] : ["tag"];
+    const pinned = olds.pinned ?? olds.digest;
+    const sameSources = JSON.stringify(olds.sources) === JSON.stringify(news.sources);
+    // With sources, a new digest alone is the Index following a moved tag, not a new index.
+    const wanted = news.sources !== undefined && sameSources ? pinned : news.digest;
     return Promise.resolve({
-      changes: olds.tag !== news.tag || olds.digest !== news.digest,
-      replaces,
+      changes: olds.tag !== news.tag || !sameSources || olds.digest !== pinned ||
+        wanted !== pinned,
+      replaces: olds.tag === news.tag ? [] : ["tag"],
     });
   },
 
-  async update(_id, _olds, news) {
-    await tagProvider.create(news);
-    return { outs: news };
+  async update(_id, olds, news) {
+    const { promisify } = require("node:util") as typeof import("node:util");
+    const { execFile } = require("node:child_process") as typeof import("node:child_process");
+    const sameSources = JSON.stringify(olds.sources) === JSON.stringify(news.sources);
+    const digest = news.sources !== undefined && sameSources
+      ? (olds.pinned ?? olds.digest)
+      : news.digest;
+    const repo = news.tag.slice(0, news.tag.lastIndexOf(":"));
+    await promisify(execFile)("regctl", ["image", "copy", `${repo}@${digest}`, news.tag]);
+    return { outs: { ...news, digest, pinned: digest } };
   },
 
   // Deleting the resource never deletes the tag or what it points at: published images stay.
@@ -75,6 +88,11 @@ export interface RegistryTagArgs {
   tag: pulumi.Input<string>;
   /** The digest the tag points at: `sha256:<64 hex>`. */
   digest: pulumi.Input<string>;
+  /**
+   * When `digest` comes from a resource whose refresh follows the tag (docker-build's `Index`):
+   * what that index is made of. The tag then keeps its digest until these change.
+   */
+  sources?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /**

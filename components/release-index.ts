@@ -74,11 +74,12 @@ export class ReleaseIndex extends pulumi.ComponentResource {
             { ...childOpts, dependsOn: [...args.dependsOn, version] },
           );
     // docker-build's Index refresh updates only its `ref` output: guard each tag so that a
-    // moved or deleted tag shows as a change in `pulumi preview --refresh`.
+    // moved or deleted tag shows as a change in `pulumi preview --refresh`. That `ref` follows
+    // a moved tag, so the guard also gets the sources, and keeps its digest while they stay.
     const guard = (index: dockerbuild.Index, suffix: string) =>
       new RegistryTag(
         `${name}-${suffix}-tag`,
-        { tag: index.tag, digest: index.ref.apply((ref) => ref.split("@")[1] ?? "") },
+        { tag: index.tag, digest: index.ref.apply((ref) => ref.split("@")[1] ?? ""), sources },
         { parent: this, retainOnDelete: true },
       );
     guard(version, "version");

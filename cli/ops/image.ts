@@ -2,23 +2,12 @@
  * What a published fedora-base image says about itself: its labels, read through regctl, and
  * the per-platform manifest a reference stands for.
  */
+import { LABELS } from "../../components/labels";
 import { PLATFORMS, parsePinnedRef } from "../../stacks/config";
 import { snapshotMetaFromLabels, type SnapshotMeta } from "../snapshot/labels";
 
-/**
- * Label keys the image component sets (components/fedora-base-image.ts, which the CLI does not
- * load because it pulls in the providers; a unit test keeps the two equal).
- */
-export const IMAGE_LABELS = {
-  epoch: "io.fedora-base.epoch",
-  release: "io.fedora-base.release",
-  architecture: "io.fedora-base.architecture",
-  snapshot: "io.fedora-base.snapshot",
-  snapshotDigest: "io.fedora-base.snapshot.digest",
-  repos: "io.fedora-base.dnf.repos",
-  buildkitVersion: "io.fedora-base.buildkit.version",
-  buildDefinition: "io.fedora-base.build-definition",
-} as const;
+/** Label keys the image component sets. */
+export const IMAGE_LABELS = LABELS;
 
 /** Where the image keeps the recipe that built it. */
 export const RECIPE_PATH = "/usr/share/fedora-base/recipe/";

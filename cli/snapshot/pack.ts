@@ -2,7 +2,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Deflate } from "pako";
-import { canonicalJson } from "./canonical-json";
+import { canonicalJson } from "../../components/canonical-json";
 import {
   DNF_MAJORS,
   type DnfMajor,
