@@ -47,15 +47,32 @@ export interface EngineStack {
   log: (line: string) => void;
 }
 
+function logTo(env: E2eEnv, name: string): (line: string) => void {
+  const logFile = path.join(env.logs, `${name}.log`);
+  return (line: string) => fs.appendFileSync(logFile, line.endsWith("\n") ? line : line + "\n");
+}
+
+/**
+ * Opens an existing stack from another checkout of the project (its state is in the shared
+ * backend; its config file must be in `workDir`), logging to `<name>@<label>.log`.
+ */
+export async function openStack(
+  env: E2eEnv,
+  name: string,
+  workDir: string,
+  label: string,
+): Promise<EngineStack> {
+  const stack = await LocalWorkspace.selectStack({ stackName: name, workDir });
+  return { name, stack, log: logTo(env, `${name}@${label}`) };
+}
+
 /** Creates a new stack (its file is removed again by `removeStack`) and sets its config. */
 export async function createStack(
   env: E2eEnv,
   name: string,
   config: Record<string, unknown>,
 ): Promise<EngineStack> {
-  const logFile = path.join(env.logs, `${name}.log`);
-  const log = (line: string) =>
-    fs.appendFileSync(logFile, line.endsWith("\n") ? line : line + "\n");
+  const log = logTo(env, name);
   const stack = await LocalWorkspace.createStack({ stackName: name, workDir: REPO });
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) flatten(`fedora-base:${k}`, v, flat);
@@ -86,33 +103,49 @@ export interface Plan {
   changed: string[];
 }
 
+/** `type::name` of a step's URN: urn:pulumi:<stack>::<project>::<parent type>$<type>::<name> */
+function urnKey(urn: string): string {
+  const parts = urn.split("::");
+  const type = (parts[parts.length - 2] ?? "").split("$").pop() ?? "";
+  return `${type}::${parts[parts.length - 1] ?? ""}`;
+}
+
+// With `refresh`, each resource first has a `refresh` step, then its planned one (kept last).
+// The engine reports a refresh as `same` when the provider's Diff sees no change, even if the
+// refresh read other outputs: docker-build's Index following a moved tag is such a case.
 function collect(steps: Map<string, OpType>) {
   return (event: EngineEvent) => {
     const meta = event.resourcePreEvent?.metadata;
-    if (!meta) return;
-    // urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>
-    const parts = meta.urn.split("::");
-    const type = (parts[parts.length - 2] ?? "").split("$").pop() ?? "";
-    steps.set(`${type}::${parts[parts.length - 1] ?? ""}`, meta.op);
+    if (meta) steps.set(urnKey(meta.urn), meta.op);
   };
 }
 
 const QUIET_OPS: OpType[] = ["same", "read", "refresh"];
 
-export async function preview(s: EngineStack, opts: { refresh?: boolean } = {}): Promise<Plan> {
+export async function preview(
+  s: EngineStack,
+  opts: { refresh?: boolean; expectNoChanges?: boolean } = {},
+): Promise<Plan> {
   const steps = new Map<string, OpType>();
   await s.stack.preview({
     refresh: opts.refresh,
+    expectNoChanges: opts.expectNoChanges,
     onOutput: s.log,
     onEvent: collect(steps),
     color: "never",
   });
+  // Provider resources are not counted by the engine's own summary either: a dynamic
+  // resource's update shows its default provider as updated, with nothing to change.
   const changed = [...steps]
-    .filter(([, op]) => !QUIET_OPS.includes(op))
+    .filter(([urn, op]) => !QUIET_OPS.includes(op) && !urn.startsWith("pulumi:providers:"))
     .map(([urn, op]) => `${op} ${urn}`);
   return { steps, changed: changed.sort() };
 }
 
-export async function up(s: EngineStack) {
-  return s.stack.up({ onOutput: s.log, color: "never" });
+export async function up(s: EngineStack, opts: { refresh?: boolean; replace?: string[] } = {}) {
+  return s.stack.up({ onOutput: s.log, color: "never", ...opts });
+}
+
+export async function destroy(s: EngineStack) {
+  return s.stack.destroy({ onOutput: s.log, color: "never" });
 }
