@@ -28,12 +28,24 @@ interface TagState extends TagInputs {
  * nothing and load what they use themselves.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
+async function pointTag(tag: string, digest: string): Promise<void> {
+  const { promisify } = require("node:util") as typeof import("node:util");
+  const { execFile } = require("node:child_process") as typeof import("node:child_process");
+  const run = promisify(execFile);
+  // A tag that already holds the digest is left alone: registries with immutable tags (ECR)
+  // refuse even an identical push.
+  const current = await run("regctl", ["image", "digest", tag]).then(
+    (r) => r.stdout.trim(),
+    () => "",
+  );
+  if (current === digest) return;
+  const repo = tag.slice(0, tag.lastIndexOf(":"));
+  await run("regctl", ["image", "copy", `${repo}@${digest}`, tag]);
+}
+
 const tagProvider: pulumi.dynamic.ResourceProvider<TagInputs, TagState> = {
   async create(inputs) {
-    const { promisify } = require("node:util") as typeof import("node:util");
-    const { execFile } = require("node:child_process") as typeof import("node:child_process");
-    const repo = inputs.tag.slice(0, inputs.tag.lastIndexOf(":"));
-    await promisify(execFile)("regctl", ["image", "copy", `${repo}@${inputs.digest}`, inputs.tag]);
+    await pointTag(inputs.tag, inputs.digest);
     return { id: inputs.tag, outs: { ...inputs, pinned: inputs.digest } };
   },
 
@@ -65,14 +77,11 @@ const tagProvider: pulumi.dynamic.ResourceProvider<TagInputs, TagState> = {
   },
 
   async update(_id, olds, news) {
-    const { promisify } = require("node:util") as typeof import("node:util");
-    const { execFile } = require("node:child_process") as typeof import("node:child_process");
     const sameSources = JSON.stringify(olds.sources) === JSON.stringify(news.sources);
     const digest = news.sources !== undefined && sameSources
       ? (olds.pinned ?? olds.digest)
       : news.digest;
-    const repo = news.tag.slice(0, news.tag.lastIndexOf(":"));
-    await promisify(execFile)("regctl", ["image", "copy", `${repo}@${digest}`, news.tag]);
+    await pointTag(news.tag, digest);
     return { outs: { ...news, digest, pinned: digest } };
   },
 

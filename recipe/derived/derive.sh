@@ -15,6 +15,7 @@ export SOURCE_DATE_EPOCH
 install_recipe "$here" "/usr/share/fedora-base/derived/$DERIVED_NAME"
 
 major=$(dnf_major)
+FEDORA_BASE_DNF_MAJOR=$major
 read -r -a packages <<<"$DERIVED_PACKAGES"
 run_dnf "$major" install "${packages[@]}"
 if [ -s "$here/steps.sh" ]; then

@@ -16,6 +16,7 @@ check_release "$FEDORA_RELEASE"
 # The recipe travels inside the image, so a published image alone is enough to rebuild it.
 install_recipe "$here" /usr/share/fedora-base/recipe
 major=$(dnf_major)
+FEDORA_BASE_DNF_MAJOR=$major
 check_snapshot "$snapshot" "$major"
 configure_repos
 import_cache "$snapshot"
