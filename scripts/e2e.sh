@@ -12,6 +12,8 @@ if [[ ${FEDORA_BASE_KEEP_SERVICES:-0} != 1 ]]; then
   trap 'scripts/standin.sh down || true; scripts/services/stop.sh || true' EXIT
 fi
 scripts/services/start.sh
+# Again: on a fresh machine the registry's CA bundle exists only now (SSL_CERT_FILE).
+eval "$(scripts/services/env.sh)"
 scripts/standin.sh up
 
 # The version the builder reports is what the stack declares: the test stacks are set up right.

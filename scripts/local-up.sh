@@ -18,6 +18,8 @@ scripts/toolchain.sh
 eval "$(scripts/services/env.sh)"
 say "local services"
 scripts/services/start.sh
+# Again: on a fresh machine the registry's CA bundle exists only now (SSL_CERT_FILE).
+eval "$(scripts/services/env.sh)"
 [[ -d node_modules ]] || npm ci --no-audit --no-fund
 
 if [[ ${FEDORA_BASE_STANDIN:-0} == 1 ]]; then
