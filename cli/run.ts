@@ -44,7 +44,7 @@ export async function run(
   } catch (error) {
     if (!(error instanceof ExecaError)) throw error;
     if (error.code === "ENOENT") {
-      throw new Error(`${file} is not on PATH (\`eval "$(scripts/toolchain.sh env)"\` puts ` +
+      throw new Error(`${file} is not on PATH (\`eval "$(scripts/services/env.sh)"\` puts ` +
         "the pinned tools there)", { cause: error });
     }
     const stderr = String(error.stderr ?? "").trim();

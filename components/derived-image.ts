@@ -6,7 +6,13 @@ import type { ImageBuilder } from "./builder";
 import { DEFAULT_EXPORTER, exporterOptions, pushByDigestExport } from "./exporter";
 import type { FedoraBaseImage } from "./fedora-base-image";
 import { LABELS } from "./labels";
-import { buildDefinitionHash, derivedRecipe, stageContext } from "./recipe";
+import {
+  buildDefinitionHash,
+  canonicalJson,
+  derivedRecipe,
+  sha256,
+  stageContext,
+} from "./recipe";
 import type { ImageRegistry } from "./registry";
 import { RegistryTag } from "./registry-tag";
 import { ArgsChecker, rfc3339 } from "./validate";
@@ -56,7 +62,11 @@ export class DerivedImage extends pulumi.ComponentResource {
     const exporter = args.exporter ?? DEFAULT_EXPORTER;
     const platform = PLATFORMS[base.architecture];
     const files = derivedRecipe(args.steps ?? []);
-    const context = stageContext(`derived-${args.imageName}`, files);
+    // Named by content: two stacks of one checkout with other steps never share a context.
+    const context = stageContext(
+      `derived-${args.imageName}-${sha256(canonicalJson(files)).slice(0, 12)}`,
+      files,
+    );
     const repository = pulumi.output(
       args.registry.repository(`${args.imageName}-${base.architecture}`),
     );

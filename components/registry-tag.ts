@@ -59,7 +59,8 @@ const tagProvider: pulumi.dynamic.ResourceProvider<TagInputs, TagState> = {
     } catch (err) {
       // Only "no such tag" is drift; anything else (registry down) must not pass for one.
       const stderr = String((err as { stderr?: unknown }).stderr ?? err);
-      if (!/not found|manifest unknown|404/i.test(stderr)) throw err;
+      // A bare "404" inside the tag itself (44-1764040400) must not count.
+      if (!/not found|manifest unknown|\b404\b/i.test(stderr)) throw err;
     }
     return { id, props: { ...props, tag, digest } };
   },

@@ -12,6 +12,11 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 say() { printf '==> %s\n' "$*" >&2; }
+# Creates the stack if needed without selecting it: every command here names it with --stack.
+ensure_stack() {
+  pulumi stack ls --json | grep -q "\"name\": \"$1\"" ||
+    pulumi stack init "$1" --no-select >/dev/null
+}
 
 say "toolchain"
 scripts/toolchain.sh
@@ -30,7 +35,7 @@ if [[ ${FEDORA_BASE_STANDIN:-0} == 1 ]]; then
   source "$FEDORA_BASE_RUN/standin.env"
   version=$(docker buildx inspect --bootstrap "$FEDORA_BASE_BUILDER" |
     awk '/^[[:space:]]*Build[kK]it( version)?:/ {print $NF; exit}')
-  pulumi stack select --create "$stack" >/dev/null
+  ensure_stack "$stack"
   set_config() { pulumi config set --stack "$stack" --path "fedora-base:$1" "$2"; }
   set_config registry "$FEDORA_BASE_REGISTRY/fedora-base"
   set_config 'architectures[0]' "$STANDIN_ARCH"
@@ -42,7 +47,7 @@ if [[ ${FEDORA_BASE_STANDIN:-0} == 1 ]]; then
   set_config "releases[\"$STANDIN_RELEASE\"].baseImage" "$STANDIN_BASE_IMAGE"
 else
   stack=${FEDORA_BASE_STACK:-local}
-  pulumi stack select --create "$stack" >/dev/null
+  ensure_stack "$stack"
 fi
 
 # Releases and their base images, as `release<TAB>baseImage<TAB>epoch` lines.

@@ -116,14 +116,18 @@ export const CONFIG_KEYS = [
 ] as const;
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
-const HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$/;
+const HOST =
+  /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$/;
 const PATH_COMPONENT = /^[a-z0-9]+([._-]+[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const BUILDKIT_VERSION = /^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$/;
 const REPO_ID = /^[A-Za-z0-9_.:-]+$/;
-const PACKAGE_SPEC = /^[A-Za-z0-9_.+:~^-]+$/;
+// A leading "-" would reach dnf as an option (--refresh, --nogpgcheck).
+const PACKAGE_SPEC = /^[A-Za-z0-9_][A-Za-z0-9_.+:~^-]*$/;
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/;
+/** Repository and resource names of the base images; a derived image may not take them. */
+const RESERVED_IMAGE_NAMES = ["fedora", "fedora-base", "dnf-snapshot"];
 /** Labels the program sets itself; a stack may not override them. */
 export const RESERVED_LABEL_PREFIXES = ["io.fedora-base.", "org.opencontainers.image."];
 
@@ -252,7 +256,7 @@ class Reader {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (!LABEL_KEY.test(k)) this.problem(`${key}`, "must have label keys like a.b/c", k);
-      else if (RESERVED_LABEL_PREFIXES.some((p) => k.startsWith(p))) {
+      else if (RESERVED_LABEL_PREFIXES.some((p) => k.toLowerCase().startsWith(p))) {
         this.problem(`${key}["${k}"]`, "is set by fedora-base and cannot be overridden", v);
       } else if (typeof v !== "string") this.problem(`${key}["${k}"]`, "must be a string", v);
       else out[k] = v;
@@ -298,6 +302,10 @@ function parseExporter(r: Reader, value: unknown): ExporterConfig | undefined {
     const level = e.compressionLevel;
     r.problem("exporter.compressionLevel", "has no meaning without compression", level);
   }
+  if (compression === "zstd" && !ociMediaTypes) {
+    r.problem("exporter.ociMediaTypes", "must be true with zstd compression (Docker media " +
+      "types have no zstd layer type)", e.ociMediaTypes);
+  }
   if (!compression || compressionLevel === undefined) return undefined;
   return { ociMediaTypes, compression, compressionLevel };
 }
@@ -308,8 +316,12 @@ function parseMirror(r: Reader, value: unknown): Record<string, string> {
   for (const id of Object.keys(m).sort()) {
     const url = m[id];
     if (!REPO_ID.test(id)) r.problem("mirror", "must have DNF repo ids as keys", id);
-    else if (typeof url !== "string" || !/^(https?|file):\/\/[^\s;"'=]+$/.test(url.trim())) {
+    else if (typeof url !== "string" || !/^(https?|file):\/\/[^\s;"'=\\]+$/.test(url.trim())) {
       r.problem(`mirror.${id}`, "must be an http(s):// or file:// URL", url);
+    } else if (/^[a-z]+:\/\/[^/]*@/.test(url.trim())) {
+      // It would be written into labels, build arguments and the image's repo files.
+      r.problem(`mirror.${id}`, "must not hold credentials (use a credential-free mirror URL)",
+        url.replace(/\/\/[^/]*@/, "//***@"));
     } else out[id] = url.trim();
   }
   return out;
@@ -364,7 +376,8 @@ function parseRelease(
     if (isBlank(snaps[arch])) {
       r.problems.push(
         `${CONFIG_NAMESPACE}:${at}.snapshots.${arch} is required for every architecture ` +
-          `of the stack (make one with: fedora-base snapshot new --release ${key})`,
+          `of the stack (make one with: npx tsx cli/main.ts snapshot new --stack <stack> ` +
+          `--release ${key})`,
       );
     }
   }
@@ -383,6 +396,11 @@ function parseDerived(
     const at = `derivedImages.${name}`;
     if (!NAME.test(name)) {
       r.problem("derivedImages", "must have lowercase kebab-case names as keys", name);
+      continue;
+    }
+    if (RESERVED_IMAGE_NAMES.includes(name)) {
+      r.problem("derivedImages", `must not use a name fedora-base uses itself ` +
+        `(${RESERVED_IMAGE_NAMES.join(", ")})`, name);
       continue;
     }
     const d = r.record(at, map[name], true);

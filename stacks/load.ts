@@ -1,21 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import { CONFIG_KEYS, CONFIG_NAMESPACE, parseStackConfig, type ParseResult } from "./config";
+import { CONFIG_NAMESPACE, parseStackConfig, type ParseResult } from "./config";
 
 /**
- * Reads every `fedora-base:` key of the current stack and validates them together, before any
- * resource is registered.
+ * Reads every `fedora-base:` key of the current stack (known or not, so that a misspelt key is
+ * reported rather than ignored) and validates them together, before any resource is registered.
  */
 export function loadStackConfig(): ParseResult {
-  const cfg = new pulumi.Config(CONFIG_NAMESPACE);
+  const prefix = `${CONFIG_NAMESPACE}:`;
   const raw: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    const text = cfg.get(key);
-    if (text === undefined) continue;
+  for (const [key, text] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!key.startsWith(prefix)) continue;
     try {
-      raw[key] = JSON.parse(text);
+      raw[key.slice(prefix.length)] = JSON.parse(text);
     } catch {
-      raw[key] = text;
+      raw[key.slice(prefix.length)] = text;
     }
   }
   return parseStackConfig(raw);

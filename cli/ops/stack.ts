@@ -1,4 +1,4 @@
-import { namespaceValues } from "../stack";
+import { namespaceValues, openWorkspace } from "../stack";
 import type { StackReader } from "./ports";
 
 /**
@@ -6,21 +6,14 @@ import type { StackReader } from "./ports";
  * way `pulumi config` shows it, outputs the way `pulumi stack output` does.
  */
 export async function openStackReader(stackName: string, workDir: string): Promise<StackReader> {
-  // Loaded on demand: the Automation API takes a second to load, and usage errors need none.
-  const { LocalWorkspace } = await import("@pulumi/pulumi/automation/index.js");
-  const stack = await LocalWorkspace.selectStack({ stackName, workDir }).catch((e: unknown) => {
-    const message = e instanceof Error ? e.message : String(e);
-    throw new Error(/ENOENT/.test(message)
-      ? "pulumi is not on PATH (`eval \"$(scripts/toolchain.sh env)\"` puts the pinned CLI there)"
-      : `cannot select stack ${stackName} in ${workDir}: ${message.trim()}`);
-  });
+  const workspace = await openWorkspace(stackName, workDir);
   return {
     name: stackName,
     async readConfig() {
-      return namespaceValues(await stack.getAllConfig());
+      return namespaceValues(await workspace.getAllConfig(stackName));
     },
     async readOutputs() {
-      const outputs = await stack.outputs();
+      const outputs = await workspace.stackOutputs(stackName);
       return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value as unknown]));
     },
   };

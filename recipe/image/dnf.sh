@@ -75,7 +75,7 @@ pin_repo() {
   local id=$1 url=$2 file tmp found=""
   for file in /etc/yum.repos.d/*.repo; do
     [ -f "$file" ] || continue
-    grep -q "^\[$id\][[:space:]]*$" "$file" || continue
+    grep -qxF "[$id]" "$file" || continue
     found=$file
     tmp=$(mktemp)
     awk -v id="$id" -v url="$url" '

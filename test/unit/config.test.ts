@@ -95,6 +95,32 @@ const BAD: [string, () => Raw, RegExp][] = [
   ["derived package with a shell character",
     () => ({ ...localConfig(), derivedImages: { tools: { release: 44, packages: ["git;rm"] } } }),
     /^fedora-base:derivedImages\.tools\.packages must hold package names like git or make, got "git;rm"$/],
+  ["a derived image named like the base images",
+    () => ({
+      ...localConfig(),
+      derivedImages: { "fedora-base": { release: 44, packages: ["git"] } },
+    }),
+    /^fedora-base:derivedImages must not use a name fedora-base uses itself .*, got "fedora-base"$/],
+  ["a derived package that dnf would read as an option",
+    () => ({
+      ...localConfig(),
+      derivedImages: { tools: { release: 44, packages: ["--refresh"] } },
+    }),
+    /^fedora-base:derivedImages\.tools\.packages must hold package names like git or make, got "--refresh"$/],
+  ["mirror URL with a backslash",
+    () => ({ ...localConfig(), mirror: { fedora: "http://m/x\\n" } }),
+    /^fedora-base:mirror\.fedora must be an http\(s\):\/\/ or file:\/\/ URL, got "http:\/\/m\/x\\\\n"$/],
+  ["mirror URL with credentials",
+    () => ({ ...localConfig(), mirror: { fedora: "https://user:pw@mirror.example/f/" } }),
+    /^fedora-base:mirror\.fedora must not hold credentials .*, got "https:\/\/\*\*\*@mirror\.example\/f\/"$/],
+  ["zstd with Docker media types",
+    () => ({ ...localConfig(), exporter: { compression: "zstd", ociMediaTypes: false } }),
+    /^fedora-base:exporter\.ociMediaTypes must be true with zstd compression .*, got false$/],
+  ["a reserved label in other letter case",
+    () => ({ ...localConfig(), labels: { "IO.Fedora-Base.epoch": "1" } }),
+    /^fedora-base:labels\["IO\.Fedora-Base\.epoch"\] is set by fedora-base .*, got "1"$/],
+  ["registry port out of range", () => ({ ...localConfig(), registry: "r.example:99999/x" }),
+    /^fedora-base:registry .*got "r\.example:99999\/x"$/],
   ["unknown stack kind", () => ({ ...localConfig(), kind: "gcp" }),
     /^fedora-base:kind must be one of local, aws, got "gcp"$/],
   ["unknown top-level key", () => ({ ...localConfig(), relases: {} }),
@@ -153,6 +179,22 @@ describe("stack configuration", () => {
     const { warnings } = parseStackConfig(raw, NOW);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? "", /releases\["36"\].*not bit-for-bit reproducible/);
+  });
+
+  it("reports a misspelt key of the stack instead of ignoring it", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const { loadStackConfig } = await import("../../stacks/load.js");
+    const all: Record<string, string> = { "other:key": "kept out" };
+    for (const [k, v] of Object.entries(localConfig())) {
+      all[`fedora-base:${k}`] = JSON.stringify(v);
+    }
+    all["fedora-base:mirrors"] = JSON.stringify({ fedora: "https://m.example/f/" });
+    pulumi.runtime.setAllConfig(all);
+    try {
+      assert.throws(() => loadStackConfig(), /fedora-base:mirrors is not a known setting/);
+    } finally {
+      pulumi.runtime.setAllConfig({});
+    }
   });
 
   it("reads releases in numeric order whatever the order in the file", () => {
