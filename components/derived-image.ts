@@ -14,6 +14,7 @@ import {
   stageContext,
 } from "./recipe";
 import type { ImageRegistry } from "./registry";
+import { PackageList } from "./package-list";
 import { RegistryTag } from "./registry-tag";
 import { ArgsChecker, rfc3339 } from "./validate";
 
@@ -45,6 +46,8 @@ export class DerivedImage extends pulumi.ComponentResource {
   public readonly digest: pulumi.Output<string>;
   public readonly tag: pulumi.Output<string>;
   public readonly epoch: pulumi.Output<number>;
+  /** Installed packages (name, epoch, version, release, arch; tab-separated, sorted). */
+  public readonly packages: pulumi.Output<string>;
   public readonly baseRef: pulumi.Output<string>;
 
   constructor(name: string, args: DerivedImageArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -128,6 +131,8 @@ export class DerivedImage extends pulumi.ComponentResource {
       { parent: this, retainOnDelete: true },
     );
     this.tag = tag.tag;
+    this.packages = new PackageList(`${name}-packages`, { ref: this.ref }, { parent: this })
+      .packages;
     this.epoch = pulumi.output(epoch);
     this.baseRef = base.ref;
 
@@ -137,6 +142,7 @@ export class DerivedImage extends pulumi.ComponentResource {
       tag: this.tag,
       epoch: this.epoch,
       baseRef: this.baseRef,
+      packages: this.packages,
     });
   }
 }

@@ -8,6 +8,7 @@ import { DEFAULT_EXPORTER, exporterOptions, pushByDigestExport } from "./exporte
 import { baseRecipe, buildDefinitionHash, stageContext } from "./recipe";
 import { LABELS } from "./labels";
 import type { ImageRegistry } from "./registry";
+import { PackageList } from "./package-list";
 import { RegistryTag } from "./registry-tag";
 import { ArgsChecker, rfc3339, warnOldRelease } from "./validate";
 
@@ -48,6 +49,8 @@ export class FedoraBaseImage extends pulumi.ComponentResource {
   /** `repository:<release>-<epoch>`, held by a `RegistryTag` so that refresh sees it move. */
   public readonly tag: pulumi.Output<string>;
   public readonly epoch: pulumi.Output<number>;
+  /** Installed packages (name, epoch, version, release, arch; tab-separated, sorted). */
+  public readonly packages: pulumi.Output<string>;
   public readonly snapshotRef: pulumi.Output<string>;
   public readonly release: number;
   public readonly architecture: Architecture;
@@ -139,6 +142,8 @@ export class FedoraBaseImage extends pulumi.ComponentResource {
       { parent: this, retainOnDelete: true },
     );
     this.tag = tag.tag;
+    this.packages = new PackageList(`${name}-packages`, { ref: this.ref }, { parent: this })
+      .packages;
     this.epoch = pulumi.output(epoch);
     this.snapshotRef = pulumi.output(snapshot);
     this.release = release;
@@ -151,6 +156,7 @@ export class FedoraBaseImage extends pulumi.ComponentResource {
       tag: this.tag,
       epoch: this.epoch,
       snapshotRef: this.snapshotRef,
+      packages: this.packages,
     });
   }
 }

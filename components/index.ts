@@ -6,6 +6,7 @@ export * from "./exporter";
 export * from "./fedora-base-image";
 export * from "./canonical-json";
 export * from "./recipe";
+export * from "./package-list";
 export * from "./registry";
 export * from "./registry-tag";
 export * from "./release-index";

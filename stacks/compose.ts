@@ -19,6 +19,8 @@ export interface ImageOutputs {
   digest: pulumi.Output<string>;
   tag: pulumi.Output<string>;
   epoch: pulumi.Output<number>;
+  /** Installed packages, read from the pushed image. */
+  packages: pulumi.Output<string>;
   snapshotRef?: pulumi.Output<string>;
 }
 
@@ -43,6 +45,7 @@ function imageOutputs(i: FedoraBaseImage | DerivedImage): ImageOutputs {
     digest: i.digest,
     tag: i.tag,
     epoch: i.epoch,
+    packages: i.packages,
     ...(i instanceof FedoraBaseImage ? { snapshotRef: i.snapshotRef } : {}),
   };
 }

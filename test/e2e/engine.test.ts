@@ -55,11 +55,14 @@ describe("local stack through the real engine", function () {
       ref: string;
       digest: string;
       tag: string;
+      packages: string;
     }>>;
     const image = images[release()]?.x86_64;
     assert.ok(image, JSON.stringify(result.outputs));
     assert.match(image.digest, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await registry.digest(image.ref), image.digest);
+    // The exported package list is the one the image holds: hello as the snapshot had it.
+    assert.match(image.packages, /^hello\t0\t1\.0\t1\.fc\d+\tnoarch$/m);
     const tagged = await registry.digest(image.tag);
     assert.ok(tagged, `${image.tag} does not resolve`);
     const indexes = result.outputs.indexes?.value as Record<string, { movingRef: string }>;

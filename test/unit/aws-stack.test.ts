@@ -259,6 +259,7 @@ describe("prod stack (Pulumi.prod.yaml)", () => {
           "fedora-base:index:ReleaseIndex": 3,
           "pulumi:providers:aws": 1,
           [TAG_TYPE]: 12,
+          "pulumi-nodejs:dynamic/fedora-base:PackageList": 6,
           "tls:index/certRequest:CertRequest": 2,
           "tls:index/locallySignedCert:LocallySignedCert": 2,
           "tls:index/privateKey:PrivateKey": 7,

@@ -126,6 +126,18 @@ describe("local stack", () => {
     assert.equal(tag.digest, digestOf(image.inputs));
   });
 
+  it("reads each image's package list from the pushed image, by digest", async () => {
+    const rec = await runLocalStack(localConfig());
+    for (const name of ["fedora-44-x86_64", "toolbox-44-aarch64"]) {
+      const image = rec.named(`${name}-image`);
+      const repo = name.startsWith("fedora") ? "fedora-base-x86_64" : "toolbox-aarch64";
+      assert.equal(
+        rec.named(`${name}-packages`).inputs.ref,
+        `127.0.0.1:5000/fedora-base/${repo}@${digestOf(image.inputs)}`,
+      );
+    }
+  });
+
   it("guards the release index tags so that a refresh sees them move", async () => {
     const rec = await runLocalStack(localConfig());
     for (const which of ["version", "moving"]) {
