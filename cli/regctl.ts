@@ -33,7 +33,7 @@ export class Regctl implements SnapshotRegistry {
     private readonly tls?: RegistryTls,
   ) {}
 
-  private regctl(ref: string, args: string[]): Promise<string> {
+  protected regctl(ref: string, args: string[]): Promise<string> {
     return run(this.log, "regctl", [...regctlHostFlags(this.tls, ref), ...args]);
   }
 

@@ -1,30 +1,8 @@
-import { regctlHostFlags, type RegistryTls } from "../regctl";
-import { type Log, run } from "../run";
+import { Regctl } from "../regctl";
 import type { ImageRegistry } from "./image";
 
 /** Registry reads of the operations, through regclient's `regctl` found on PATH. */
-export class OpsRegctl implements ImageRegistry {
-  constructor(
-    private readonly log: Log,
-    /** TLS mode for every registry; default: regctl's own configuration (REGCTL_CONFIG). */
-    private readonly tls?: RegistryTls,
-  ) {}
-
-  private regctl(ref: string, args: string[]): Promise<string> {
-    return run(this.log, "regctl", [...regctlHostFlags(this.tls, ref), ...args]);
-  }
-
-  async labels(ref: string): Promise<Record<string, string>> {
-    const out = await this.regctl(ref, ["image", "config", ref, "--format",
-      "{{json .Config.Labels}}"]);
-    const labels = JSON.parse(out || "null") as unknown;
-    if (labels === null) return {};
-    if (typeof labels !== "object" || Array.isArray(labels)) {
-      throw new Error(`regctl gave labels of ${ref} as ${out}`);
-    }
-    return Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)]));
-  }
-
+export class OpsRegctl extends Regctl implements ImageRegistry {
   async manifest(ref: string): Promise<{ digest: string; body: Record<string, unknown> }> {
     const digest = (await this.regctl(ref, ["image", "digest", ref])).trim();
     const raw = await this.regctl(ref, ["manifest", "get", `${ref.split("@")[0] ?? ref}@${digest}`,
