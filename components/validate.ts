@@ -2,7 +2,8 @@ import {
   ARCHITECTURES,
   FIRST_REPRODUCIBLE_RELEASE,
   parsePinnedRef,
-  RESERVED_LABEL_PREFIXES,
+  isReservedLabel,
+  PACKAGE_SPEC,
   type Architecture,
 } from "../stacks/config";
 
@@ -49,7 +50,7 @@ export class ArgsChecker {
 
   labels(value: Record<string, string> | undefined): Record<string, string> {
     for (const [k, v] of Object.entries(value ?? {})) {
-      if (RESERVED_LABEL_PREFIXES.some((p) => k.toLowerCase().startsWith(p))) {
+      if (isReservedLabel(k)) {
         this.fail(`labels["${k}"]`, "is set by fedora-base and cannot be overridden", v);
       }
     }
@@ -60,7 +61,7 @@ export class ArgsChecker {
     const ok =
       Array.isArray(value) &&
       value.length > 0 &&
-      value.every((p) => typeof p === "string" && /^[A-Za-z0-9_][A-Za-z0-9_.+:~^-]*$/.test(p));
+      value.every((p) => typeof p === "string" && PACKAGE_SPEC.test(p));
     if (!ok) this.fail("packages", "must be a non-empty list of package names", value);
     return value as string[];
   }

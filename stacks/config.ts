@@ -123,13 +123,18 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const BUILDKIT_VERSION = /^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$/;
 const REPO_ID = /^[A-Za-z0-9_.:-]+$/;
 // A leading "-" would reach dnf as an option (--refresh, --nogpgcheck).
-const PACKAGE_SPEC = /^[A-Za-z0-9_][A-Za-z0-9_.+:~^-]*$/;
+export const PACKAGE_SPEC = /^[A-Za-z0-9_][A-Za-z0-9_.+:~^-]*$/;
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const LABEL_KEY = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$/;
 /** Repository and resource names of the base images; a derived image may not take them. */
 const RESERVED_IMAGE_NAMES = ["fedora", "fedora-base", "dnf-snapshot"];
 /** Labels the program sets itself; a stack may not override them. */
 export const RESERVED_LABEL_PREFIXES = ["io.fedora-base.", "org.opencontainers.image."];
+
+/** Whether a label key is one fedora-base sets itself, in any letter case. */
+export function isReservedLabel(key: string): boolean {
+  return RESERVED_LABEL_PREFIXES.some((p) => key.toLowerCase().startsWith(p));
+}
 
 /** Splits `name[:tag]@sha256:...`; null when the reference is not of that shape. */
 export function parsePinnedRef(
@@ -256,7 +261,7 @@ class Reader {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(map ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (!LABEL_KEY.test(k)) this.problem(`${key}`, "must have label keys like a.b/c", k);
-      else if (RESERVED_LABEL_PREFIXES.some((p) => k.toLowerCase().startsWith(p))) {
+      else if (isReservedLabel(k)) {
         this.problem(`${key}["${k}"]`, "is set by fedora-base and cannot be overridden", v);
       } else if (typeof v !== "string") this.problem(`${key}["${k}"]`, "must be a string", v);
       else out[k] = v;
